@@ -1,0 +1,5 @@
+"""``python -m pipeline`` is the ``deck`` command."""
+
+from .cli import main
+
+main()

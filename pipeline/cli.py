@@ -1,0 +1,131 @@
+"""``deck``: a thin command-line shell over the library; it turns library errors into messages.
+
+Exit codes: 0 success; 1 the source (or the lock) has problems, or a verification failed;
+2 usage error (click); 3 an output could not be written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import DeckError, OutputError, SourceError
+from .options import FORMATS, BuildOptions, SheetOptions
+from .select import Selection
+
+DEFAULT_SOURCE = Path("source/fastapi.yaml")
+EXIT_SOURCE, EXIT_OUTPUT = 1, 3
+
+
+def _fail(error: DeckError) -> None:
+    """Print a library error the way a user should see it, and exit with its code."""
+    if isinstance(error, SourceError):
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        count = len(error.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''}; nothing was written.", err=True)
+        sys.exit(EXIT_SOURCE)
+    click.echo(f"error: {error}", err=True)
+    sys.exit(EXIT_OUTPUT if isinstance(error, OutputError) else EXIT_SOURCE)
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+source_argument = click.argument("source", type=click.Path(path_type=Path), default=DEFAULT_SOURCE, required=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deck")
+def main() -> None:
+    """Compile a YAML question deck into an Anki package and a printable PDF cheat-sheet."""
+
+
+@main.command()
+@source_argument
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Output folder.")
+@click.option("--format", "formats", type=click.Choice(FORMATS), multiple=True,
+              help="Write only this output (repeatable). Default: all.")
+@click.option("--topic", "topics", multiple=True, help="Only cards of this topic id (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Only cards with this tag (repeatable).")
+@click.option("--level", "levels", multiple=True, help="Only cards of this level (repeatable).")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="PDF paper size.")
+@click.option("--columns", type=click.IntRange(1, 6), default=3, show_default=True, help="PDF columns per page.")
+@click.option("--portrait", is_flag=True, help="Portrait PDF pages (default: landscape).")
+@click.option("--full", is_flag=True, help="Also print each card's 'more' part on the sheet.")
+@click.option("--grayscale", is_flag=True, help="Print-safe PDF code style without colour.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def build(source: Path, out: Path, formats: tuple[str, ...], topics: tuple[str, ...], tags: tuple[str, ...],
+          levels: tuple[str, ...], paper: str, columns: int, portrait: bool, full: bool, grayscale: bool,
+          quiet: bool) -> None:
+    """Validate SOURCE and write OUT/<deck id>.apkg and OUT/<deck id>.pdf (updates the lock file)."""
+    from .build import build as run_build
+
+    options = BuildOptions(
+        out=out, formats=formats or FORMATS,
+        sheet=SheetOptions(paper=paper, columns=columns, portrait=portrait, full=full, grayscale=grayscale),
+        selection=Selection(topics=topics, tags=tags, levels=levels),
+    )
+    try:
+        result = run_build(source, options)
+    except DeckError as error:
+        _fail(error)
+        return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if quiet:
+        return
+    click.echo(f"{result.deck.title}: {result.cards} cards in {result.decks} decks")
+    for path in result.outputs:
+        pages = f", {result.pages} pages" if path.suffix == ".pdf" and result.pages else ""
+        click.echo(f"  wrote {path} ({_size(path)}{pages})")
+    if result.lock_updated:
+        click.echo("  updated the lock file (commit it with the source)")
+    click.echo(f"  in {result.seconds:.2f} s")
+
+
+@main.command()
+@source_argument
+def check(source: Path) -> None:
+    """Validate SOURCE and fail if its lock file is out of date (for CI). Writes nothing."""
+    from .build import check as run_check
+
+    try:
+        outcome = run_check(source)
+    except DeckError as error:
+        _fail(error)
+        return
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if outcome.stale:
+        changed = ", ".join(outcome.changed[:5]) + (" ..." if len(outcome.changed) > 5 else "")
+        detail = f" (changed: {changed})" if changed else ""
+        click.echo(f"error: {source}: the lock file is out of date{detail}; run 'deck build' and commit the lock",
+                   err=True)
+        sys.exit(EXIT_SOURCE)
+    click.echo(f"{source}: ok, {outcome.lock.deck}: {len(outcome.lock.cards)} cards, lock up to date")
+
+
+@main.command()
+@source_argument
+def stats(source: Path) -> None:
+    """Count cards per topic, section and level, and code blocks per language."""
+    from .load import load
+    from .stats import report
+
+    try:
+        deck = load(source)
+    except DeckError as error:
+        _fail(error)
+        return
+    click.echo(report(deck))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
