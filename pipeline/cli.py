@@ -127,5 +127,36 @@ def stats(source: Path) -> None:
     click.echo(report(deck))
 
 
+
+@main.command()
+@source_argument
+@click.option("--timeout", default=30, show_default=True, help="Seconds each block may run.")
+@click.option("--workers", type=int, default=None, help="Parallel workers (default: one per core).")
+@click.option("--card", "cards", multiple=True, help="Only this card id (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only failures and warnings.")
+def verify(source: Path, timeout: int, workers: int | None, cards: tuple[str, ...], quiet: bool) -> None:
+    """Run every Python code answer with its check; lex/parse the other blocks; flag wide lines."""
+    from .load import load
+    from .verify import verify as run_verify
+
+    try:
+        deck = load(source)
+    except DeckError as error:
+        _fail(error)
+        return
+    report = run_verify(deck, timeout=timeout, workers=workers, only=set(cards) or None)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for failure in report.failures:
+        click.echo(f"error: {failure}", err=True)
+    if not quiet or report.failures:
+        share = 100 * report.executed / report.python_blocks if report.python_blocks else 100
+        click.echo(f"{source}: {report.python_blocks} Python blocks, {report.executed} executed ({share:.0f}%), "
+                   f"{report.other_blocks} other blocks checked; {len(report.failures)} failed, "
+                   f"{len(report.warnings)} warnings, {report.seconds:.1f} s")
+    if report.failures:
+        sys.exit(EXIT_SOURCE)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

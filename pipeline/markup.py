@@ -26,6 +26,13 @@ class _SafeHTMLRenderer(RendererHTML):
     def html_inline(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return html.escape(tokens[idx].content)
 
+    def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        # Validation rejects other schemes; this is the second lock on the door.
+        href = str(tokens[idx].attrs.get("href", ""))
+        if not href.lower().startswith(ALLOWED_LINK_SCHEMES):
+            tokens[idx].attrs.pop("href", None)
+        return str(self.renderToken(tokens, idx, options, env))
+
     def html_block(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return "<p>" + html.escape(tokens[idx].content).rstrip("\n") + "</p>\n"
 
@@ -34,6 +41,9 @@ def _make_parser() -> MarkdownIt:
     # html=True so that raw HTML arrives as its own tokens: validation can name it and the
     # renderer escapes it. linkify stays off: a bare URL in prose is text, not a link.
     md = MarkdownIt("commonmark", {"html": True, "typographer": False}, renderer_cls=_SafeHTMLRenderer)
+    # Accept every link target while parsing, so that validation sees (and names) a
+    # javascript: link instead of markdown-it quietly leaving it as text.
+    md.validateLink = lambda url: True
     md.enable("table")
     md.enable("strikethrough")
     return md

@@ -81,7 +81,9 @@ def read(text: str, path: str) -> Any:
         line = mark.line + 1 if mark else None
         what = exc.problem or "invalid YAML"
         if exc.context:
-            what = f"{exc.context}: {what}"
+            started = exc.context_mark.line + 1 if exc.context_mark else None
+            at = f" that starts at line {started}" if started and started != line else ""
+            what = f"{what} ({exc.context}{at})"
         raise YamlProblems([Problem(path, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise YamlProblems([Problem(path, None, f"YAML error: {exc}")]) from None
