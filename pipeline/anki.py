@@ -85,8 +85,12 @@ class NoteData:
 
     @property
     def hash(self) -> str:
-        """Content hash over fields, tags and deck: a change to any of them must reach users."""
-        return digest([self.fields, self.tags, self.deck])
+        """Content hash over fields, tags and deck: a change to any of them must reach users.
+
+        The CardId field is left out: it never changes for a note, and leaving it out lets the
+        lock recognise a card whose id was renamed by its unchanged content.
+        """
+        return digest([self.fields[:-1], self.tags, self.deck])
 
 
 def note_data(deck: Deck, topic: Topic, section: Section, card: Card) -> NoteData:

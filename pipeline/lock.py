@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
+from .errors import Problem, SourceError
 
 FORMAT = 1
 """Version of the lock file's own layout."""
@@ -68,16 +68,14 @@ class Lock:
     retired: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        """Deterministic JSON text of the lock."""
-        data = {
-            "format": FORMAT,
-            "deck": self.deck,
-            "note_type": self.note_type,
-            "cards": {cid: {"hash": e.hash, "modified": e.modified, "deck": e.deck}
-                      for cid, e in sorted(self.cards.items())},
-            "retired": sorted(self.retired),
-        }
-        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+        """Deterministic JSON text of the lock, one line per card so that diffs read well."""
+        def one(value: Any) -> str:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+        cards = ",\n".join(f"  {one(cid)}: {one({'hash': e.hash, 'modified': e.modified, 'deck': e.deck})}"
+                           for cid, e in sorted(self.cards.items()))
+        return (f'{{\n "format": {FORMAT},\n "deck": {one(self.deck)},\n "note_type": {one(self.note_type)},\n'
+                f' "cards": {{\n{cards}\n }},\n "retired": {one(sorted(self.retired))}\n}}\n')
 
     @property
     def newest(self) -> int:
@@ -103,12 +101,8 @@ def read(path: Path, deck_id: str) -> Lock:
         raise LockError([Problem(str(path), None, f"the lock file is malformed ({exc}); restore it from git")]) from None
 
 
-class LockError(Exception):
+class LockError(SourceError):
     """The lock file itself cannot be used."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(map(str, problems)))
 
 
 @dataclass(frozen=True)
