@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -79,7 +80,9 @@ def _check_other(block: CodeBlock) -> tuple[int, str] | None:
         elif lang in ("yaml", "yml"):
             yaml.safe_load(block.src)
     except tomllib.TOMLDecodeError as exc:
-        return getattr(exc, "lineno", 1) or 1, f"TOML does not parse: {exc}"
+        # TOMLDecodeError gained .lineno only in Python 3.14; older ones say it in the message.
+        found = re.search(r"at line (\d+)", str(exc))
+        return getattr(exc, "lineno", None) or (int(found.group(1)) if found else 1), f"TOML does not parse: {exc}"
     except json.JSONDecodeError as exc:
         return exc.lineno, f"JSON does not parse: {exc.msg}"
     except yaml.YAMLError as exc:

@@ -1,0 +1,151 @@
+"""Highlighted code → reportlab markup, wrapped to the column with a continuation mark.
+
+Our own small formatter over :func:`pipeline.highlight.tokens`: reportlab's ``pygments2xpre``
+drops bold and italic and miscolours tokens. Each token gets its Pygments style's colour and
+``<b>``/``<i>``; because the mono family is registered with its four faces, reportlab picks the
+real bold and oblique fonts. Lines are wrapped here, measured with ``stringWidth``, so the
+result goes into an ``XPreformatted``, which breaks only at our newlines: a line can never run
+into the next column, and nothing is shrunk to an unreadable size.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from xml.sax.saxutils import escape
+
+from pygments.token import _TokenType
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from .. import fonts, highlight
+from .styles import CONTINUATION_MARK
+
+Format = tuple[bool, bool, str | None]
+"""(bold, italic, colour as ``#rrggbb`` or ``None`` for the default text colour)."""
+Run = tuple[Format, str]
+"""A stretch of one line in one format."""
+
+_PLAIN: Format = (False, False, None)
+_BREAK_AFTER = frozenset(" ,;([{")
+"""Preferred places to wrap a long line: after a space or an opening bracket or separator."""
+
+
+@cache
+def _format(style_name: str, ttype: _TokenType) -> Format:
+    """Bold, italic and colour of a token type in a Pygments style (inherited from parents)."""
+    spec = highlight.style(style_name).style_for_token(ttype)
+    color = spec["color"]
+    # The style's plain text colour is the sheet's text colour: leave it to the paragraph style.
+    if color in (None, "", "000000"):
+        color = None
+    return bool(spec["bold"]), bool(spec["italic"]), f"#{color}" if color else None
+
+
+@cache
+def _face(bold: bool, italic: bool) -> str:
+    suffix = {(False, False): "", (True, False): "-Bold", (False, True): "-Oblique",
+              (True, True): "-BoldOblique"}[(bold, italic)]
+    return fonts.MONO + suffix
+
+
+@lru_cache(maxsize=4096)
+def _char_width(face: str, ch: str, size: float) -> float:
+    return stringWidth(ch, face, size)
+
+
+def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
+    """The token stream split into lines of runs; neighbouring runs of one format are merged."""
+    lines: list[list[Run]] = [[]]
+    for ttype, value in highlight.tokens(lang, src):
+        fmt = _format(style_name, ttype)
+        for n, piece in enumerate(value.split("\n")):
+            if n:
+                lines.append([])
+            if not piece:
+                continue
+            line = lines[-1]
+            # Whitespace looks the same in every face (the mono faces share one advance width),
+            # so it joins the previous run: fewer runs, fewer reportlab fragments to lay out.
+            if line and (line[-1][0] == fmt or piece.isspace()):
+                line[-1] = (line[-1][0], line[-1][1] + piece)
+            else:
+                line.append((fmt, piece))
+    return lines
+
+
+def _width(runs: list[Run], size: float) -> float:
+    return sum(stringWidth(text, _face(b, i), size) for (b, i, _), text in runs)
+
+
+def _wrap(runs: list[Run], width: float, size: float, mark_fmt: Format) -> list[list[Run]]:
+    """Split one line into pieces no wider than ``width``; continuations start with the mark."""
+    if _width(runs, size) <= width:
+        return [runs]
+    chars = [(fmt, ch) for fmt, text in runs for ch in text]
+    plain = "".join(ch for _, ch in chars)
+    indent = len(plain) - len(plain.lstrip(" "))
+    # The continuation lines up under the wrapped line's code, but never eats half the column.
+    prefix = " " * indent + CONTINUATION_MARK + " "
+    while _width([(_PLAIN, prefix)], size) > width / 2 and len(prefix) > 2:
+        prefix = prefix[1:]
+    prefix_width = _width([(_PLAIN, prefix)], size)
+    out: list[list[Run]] = []
+    start, room = 0, width
+    while start < len(chars):
+        end, used = start, 0.0
+        while end < len(chars):
+            fmt, ch = chars[end]
+            w = _char_width(_face(fmt[0], fmt[1]), ch, size)
+            if used + w > room:
+                break
+            used += w
+            end += 1
+        if end < len(chars):
+            end = max(end, start + 1)  # always make progress, even in an absurdly narrow column
+            for cut in range(end, start + (end - start) // 2, -1):
+                if chars[cut - 1][1] in _BREAK_AFTER:
+                    end = cut
+                    break
+        piece = _runs(chars[start:end])
+        out.append(piece if not out else [(mark_fmt, prefix), *piece])
+        start = end
+        while start < len(chars) and chars[start][1] == " ":
+            start += 1  # the break swallows the spaces, as in prose
+        room = width - prefix_width
+    return out
+
+
+def _runs(chars: list[tuple[Format, str]]) -> list[Run]:
+    runs: list[Run] = []
+    for fmt, ch in chars:
+        if runs and runs[-1][0] == fmt:
+            runs[-1] = (fmt, runs[-1][1] + ch)
+        else:
+            runs.append((fmt, ch))
+    return runs
+
+
+def _markup(runs: list[Run]) -> str:
+    out = []
+    for (bold, italic, color), text in runs:
+        piece = escape(text)
+        if italic:
+            piece = f"<i>{piece}</i>"
+        if bold:
+            piece = f"<b>{piece}</b>"
+        if color:
+            piece = f'<font color="{color}">{piece}</font>'
+        out.append(piece)
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def markup(lang: str, src: str, style_name: str, width: float, size: float, mark_color: str) -> str:
+    """XPreformatted markup of ``src`` highlighted in ``style_name``, wrapped to ``width`` points.
+
+    Cached by content and layout: the same block in the same column is formatted once.
+    """
+    mark: Format = (False, False, mark_color)
+    text = src.rstrip("\n").expandtabs(4)
+    pieces = [_markup(piece) for runs in _lines(lang, text, style_name)
+              for piece in _wrap(runs, width, size, mark)]
+    return "\n".join(pieces)
