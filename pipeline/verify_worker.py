@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
+import types
 from typing import Any
 
 PRELOAD = ("fastapi", "fastapi.testclient", "pydantic", "pydantic_settings", "starlette", "httpx",
@@ -82,11 +83,19 @@ def _run_child(job: dict[str, Any], write_fd: int, timeout: int) -> None:
         signal.alarm(timeout)
         os.chdir(tempfile.mkdtemp(prefix="deck-verify-"))
         _block_network()
-        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": job["path"]}
+        # A real module installed as __main__, as `python block.py` would have: SQLAlchemy,
+        # Pydantic and mock.patch("__main__.x") resolve names through sys.modules.
+        module = types.ModuleType("__main__")
+        module.__file__ = os.path.join(os.getcwd(), "main.py")
+        # The file exists too, for code that reads or collects it (pytest.main([__file__])).
+        with open(module.__file__, "w", encoding="utf-8") as script:
+            script.write(job["src"] + "\n" + (job.get("check") or "") + "\n")
+        sys.modules["__main__"] = module
+        sys.argv = [module.__file__]
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            exec(_compile(job["src"], job["src_line"], job["path"]), namespace)
+            exec(_compile(job["src"], job["src_line"], job["path"]), module.__dict__)
             if job.get("check"):
-                exec(_compile(job["check"], job["check_line"], job["path"]), namespace)
+                exec(_compile(job["check"], job["check_line"], job["path"]), module.__dict__)
     except BaseException as exc:  # everything a block raises is a finding, SystemExit included
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == job["path"]]
         result = {"ok": False, "line": frames[-1].lineno if frames else None,

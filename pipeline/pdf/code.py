@@ -1,18 +1,17 @@
-"""Highlighted code → reportlab markup, wrapped to the column with a continuation mark.
+"""Highlighted code → styled runs per printed line, wrapped to the column with a continuation mark.
 
 Our own small formatter over :func:`pipeline.highlight.tokens`: reportlab's ``pygments2xpre``
-drops bold and italic and miscolours tokens. Each token gets its Pygments style's colour and
-``<b>``/``<i>``; because the mono family is registered with its four faces, reportlab picks the
-real bold and oblique fonts. Lines are wrapped here, measured with ``stringWidth``, so the
-result goes into an ``XPreformatted``, which breaks only at our newlines: a line can never run
-into the next column, and nothing is shrunk to an unreadable size.
+drops bold and italic and miscolours tokens. Each token gets its Pygments style's colour, bold
+and italic, drawn later in the matching real face of the registered mono family. Lines are
+wrapped here, measured with ``stringWidth``, so a line can never run into the next column and
+nothing is shrunk to an unreadable size. The result is plain data (cached by content and
+layout) that :class:`.flowables.CodeBox` draws without going through reportlab's paragraph
+parser, which was the single largest cost of the sheet when code went in as markup.
 """
 
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from xml.sax.saxutils import escape
-
 from pygments.token import _TokenType
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -23,6 +22,8 @@ Format = tuple[bool, bool, str | None]
 """(bold, italic, colour as ``#rrggbb`` or ``None`` for the default text colour)."""
 Run = tuple[Format, str]
 """A stretch of one line in one format."""
+Line = tuple[Run, ...]
+"""One printed line (a source line, or one piece of a wrapped one)."""
 
 _PLAIN: Format = (False, False, None)
 _BREAK_AFTER = frozenset(" ,;([{")
@@ -41,7 +42,8 @@ def _format(style_name: str, ttype: _TokenType) -> Format:
 
 
 @cache
-def _face(bold: bool, italic: bool) -> str:
+def face(bold: bool, italic: bool) -> str:
+    """The registered mono face for a bold/italic combination."""
     suffix = {(False, False): "", (True, False): "-Bold", (False, True): "-Oblique",
               (True, True): "-BoldOblique"}[(bold, italic)]
     return fonts.MONO + suffix
@@ -73,7 +75,7 @@ def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
 
 
 def _width(runs: list[Run], size: float) -> float:
-    return sum(stringWidth(text, _face(b, i), size) for (b, i, _), text in runs)
+    return sum(stringWidth(text, face(b, i), size) for (b, i, _), text in runs)
 
 
 def _wrap(runs: list[Run], width: float, size: float, mark_fmt: Format) -> list[list[Run]]:
@@ -94,7 +96,7 @@ def _wrap(runs: list[Run], width: float, size: float, mark_fmt: Format) -> list[
         end, used = start, 0.0
         while end < len(chars):
             fmt, ch = chars[end]
-            w = _char_width(_face(fmt[0], fmt[1]), ch, size)
+            w = _char_width(face(fmt[0], fmt[1]), ch, size)
             if used + w > room:
                 break
             used += w
@@ -124,28 +126,20 @@ def _runs(chars: list[tuple[Format, str]]) -> list[Run]:
     return runs
 
 
-def _markup(runs: list[Run]) -> str:
-    out = []
-    for (bold, italic, color), text in runs:
-        piece = escape(text)
-        if italic:
-            piece = f"<i>{piece}</i>"
-        if bold:
-            piece = f"<b>{piece}</b>"
-        if color:
-            piece = f'<font color="{color}">{piece}</font>'
-        out.append(piece)
-    return "".join(out)
-
-
 @lru_cache(maxsize=65536)
-def markup(lang: str, src: str, style_name: str, width: float, size: float, mark_color: str) -> str:
-    """XPreformatted markup of ``src`` highlighted in ``style_name``, wrapped to ``width`` points.
+def lines(lang: str, src: str, style_name: str, width: float, size: float, mark_color: str) -> tuple[Line, ...]:
+    """The visual lines of ``src`` highlighted in ``style_name`` and wrapped to ``width`` points.
 
     Cached by content and layout: the same block in the same column is formatted once.
     """
     mark: Format = (False, False, mark_color)
     text = src.rstrip("\n").expandtabs(4)
-    pieces = [_markup(piece) for runs in _lines(lang, text, style_name)
-              for piece in _wrap(runs, width, size, mark)]
-    return "\n".join(pieces)
+    out: list[Line] = []
+    for runs in _lines(lang, text, style_name):
+        # PEP 8's double blank lines cost a line of paper each; one blank line separates as well.
+        if not any(piece.strip() for _, piece in runs):
+            if out and not out[-1]:
+                continue
+            runs = []
+        out.extend(tuple(piece) for piece in _wrap(runs, width, size, mark))
+    return tuple(out)

@@ -13,7 +13,7 @@ from typing import Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from .. import fonts
 from .geometry import FOOTER_BASELINE, Geometry
@@ -54,37 +54,13 @@ class SheetCanvas(Canvas):
         doc.signature = hashlib.md5(b"a reportlab document", usedforsecurity=False)
         doc.signature.update(ascii(float(date)).encode())
         self.setDateFormatter(lambda *_: pdf_date(date))
+        self.showOutline()  # open viewers with the bookmarks panel: it is the sheet's index
         self._total_footer = footer
 
     def save(self) -> None:
         """Define the page-total form every footer refers to, then write the file."""
         self._total_footer(self, self._pageNumber - 1)
         super().save()
-
-
-class Heading(Paragraph):
-    """A topic or section heading that also adds its PDF outline entry and bookmark."""
-
-    def __init__(self, text: str, style: Any, bulletText: str | None = None, frags: Any = None,
-                 caseSensitive: int = 1, encoding: str = "utf8", outline: tuple[str, str, int] | None = None):
-        super().__init__(text, style, bulletText, frags, caseSensitive, encoding)
-        self.outline = outline
-
-    def split(self, availWidth: float, availHeight: float) -> list[Any]:
-        """Split like a paragraph; the first part keeps the outline entry."""
-        parts = super().split(availWidth, availHeight)
-        if parts:
-            parts[0].outline = self.outline
-        return parts
-
-    def draw(self) -> None:
-        """Bookmark the top of the heading (including its band), add the outline entry, draw."""
-        if self.outline:
-            key, title, level = self.outline
-            # A little above the text, so a viewer jumping here shows the whole tinted band.
-            self.canv.bookmarkHorizontal(key, 0, self.height + 4)
-            self.canv.addOutlineEntry(title, key, level=level, closed=level > 0)
-        super().draw()
 
 
 class SheetDoc(BaseDocTemplate):  # type: ignore[misc]

@@ -41,8 +41,12 @@ class Block:
     header: bool = False
 
 
-def inline(children: Sequence[Token]) -> str:
-    """Paragraph markup of an inline token run; all text is XML-escaped."""
+def inline(children: Sequence[Token], link_color: str | None = None) -> str:
+    """Paragraph markup of an inline token run; all text is XML-escaped.
+
+    Web links become clickable, tinted ``link_color`` when given (the text says what it is, so
+    a grayscale print loses nothing).
+    """
     out: list[str] = []
     links: list[bool] = []  # per open link: did it become a <link> tag?
     for tok in children:
@@ -62,7 +66,8 @@ def inline(children: Sequence[Token]) -> str:
             linkable = href.lower().startswith(_LINKABLE)
             links.append(linkable)
             if linkable:
-                out.append(f"<link href={quoteattr(href)}>")
+                color = f' color="{link_color}"' if link_color else ""
+                out.append(f"<link href={quoteattr(href)}{color}>")
         elif kind == "link_close":
             if links and links.pop():
                 out.append("</link>")
@@ -90,7 +95,7 @@ def _code(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def blocks(text: str) -> tuple[Block, ...]:
+def blocks(text: str, link_color: str | None = None) -> tuple[Block, ...]:
     """The paragraphs, list items and tables of a markdown text, in order (cached by text)."""
     out: list[Block] = []
     lists: list[str | None] = []  # per open list: its bullet, or None for an ordered list
@@ -115,9 +120,9 @@ def blocks(text: str) -> tuple[Block, ...]:
         elif kind == "blockquote_close":
             depth -= 1
         elif kind == "inline" and table is not None:
-            row.append(inline(tok.children or []))
+            row.append(inline(tok.children or [], link_color))
         elif kind == "inline":
-            body = inline(tok.children or [])
+            body = inline(tok.children or [], link_color)
             if tokens[i - 1].type == "heading_open":
                 body = f"<b>{body}</b>"
             out.append(Block("para", body, depth, pending))
@@ -142,6 +147,6 @@ def blocks(text: str) -> tuple[Block, ...]:
 
 
 @lru_cache(maxsize=65536)
-def line(text: str) -> str:
+def line(text: str, link_color: str | None = None) -> str:
     """Markup of a one-line markdown text (a question, a title): its paragraphs joined by spaces."""
-    return " ".join(b.markup for b in blocks(text) if b.kind == "para")
+    return " ".join(b.markup for b in blocks(text, link_color) if b.kind == "para")

@@ -53,10 +53,10 @@ class Palette:
 def palette(grayscale: bool) -> Palette:
     """The palette for colour or grayscale output."""
     if grayscale:
-        gray = (tuple(HexColor(c) for c in _GRAY_TINT),)
+        gray = ((HexColor(_GRAY_TINT[0]), HexColor(_GRAY_TINT[1])),)
         return Palette(HexColor("#000000"), HexColor("#555555"), HexColor("#000000"),
                        HexColor("#f0f0f0"), HexColor("#999999"), HexColor("#777777"),
-                       gray, highlight.PRINT_GRAY_STYLE)  # type: ignore[arg-type]
+                       gray, highlight.PRINT_GRAY_STYLE)
     tints = tuple((HexColor(band), HexColor(ink)) for band, ink in _TINTS)
     return Palette(HexColor("#111111"), HexColor("#555555"), HexColor("#1a4f8b"),
                    HexColor("#f3f5f8"), HexColor("#b8c2cc"), HexColor("#8a8a8a"),
@@ -74,7 +74,7 @@ class Styles:
                               bulletFontName=fonts.SANS, bulletFontSize=BODY_SIZE,
                               splitLongWords=1, allowOrphans=0, allowWidows=0)
         self.body = base
-        self.question = ParagraphStyle("question", base, fontName=fonts.SANS + "-Bold", fontSize=7.5,
+        self.question = ParagraphStyle("question", base, fontSize=7.5,
                                        leading=8.9, spaceBefore=4.5, spaceAfter=1.2)
         self.more = ParagraphStyle("more", base, fontSize=6.9, leading=8.2, textColor=p.muted)
         self.cell = ParagraphStyle("cell", base, fontSize=6.6, leading=7.8, spaceAfter=0)
