@@ -75,7 +75,9 @@ def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
 
 
 def _width(runs: list[Run], size: float) -> float:
-    return sum(stringWidth(text, face(b, i), size) for (b, i, _), text in runs)
+    # One measurement per line: the four DejaVu Sans Mono faces share every advance width
+    # (tests/test_pdf.py checks this), so the regular face measures bold and italic runs too.
+    return stringWidth("".join(text for _, text in runs), fonts.MONO, size)
 
 
 def _wrap(runs: list[Run], width: float, size: float, mark_fmt: Format) -> list[list[Run]]:
