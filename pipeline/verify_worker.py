@@ -72,7 +72,9 @@ def _block_network() -> None:
 def _compile(text: str, first_line: int, filename: str) -> Any:
     tree = ast.parse(text, filename)
     ast.increment_lineno(tree, first_line - 1)  # tracebacks then name the YAML file's own lines
-    return compile(tree, filename, "exec")
+    # dont_inherit: this module's own `from __future__ import annotations` must not leak into
+    # the block (it would turn its annotations into strings, unlike `python block.py`).
+    return compile(tree, filename, "exec", dont_inherit=True)
 
 
 def _run_child(job: dict[str, Any], write_fd: int, timeout: int) -> None:

@@ -82,3 +82,29 @@ topics:
 ''', encoding="utf-8")
     report = verify(load(source), workers=1)
     assert report.ok, report.failures
+
+
+def test_blocks_run_without_the_workers_future_imports(tmp_path: Path) -> None:
+    """The worker module uses `from __future__ import annotations`; blocks must not inherit it."""
+    source = tmp_path / "future.yaml"
+    source.write_text('''deck: {id: future, title: Future}
+topics:
+  - id: t
+    title: T
+    sections:
+      - id: s
+        title: S
+        cards:
+          - id: annotations
+            q: Are annotations objects?
+            a: Yes, as in a script.
+            code:
+              lang: python
+              src: |
+                def f(x: int) -> None:
+                    pass
+              check: |
+                assert f.__annotations__["x"] is int
+''', encoding="utf-8")
+    report = verify(load(source), workers=1)
+    assert report.ok, report.failures
