@@ -35,10 +35,25 @@ check: $(VENV)/.deck ## Validate the source and fail on a stale lock file
 verify: $(VENV)/.test ## Run every code answer against the pinned FastAPI
 	$(BIN)/deck verify $(SOURCE)
 
-test: $(VENV)/.test ## Install test deps, check the source, verify code answers, run pytest
+test: $(VENV)/.test browser ## Install test deps, check the source, verify code answers, run pytest
 	$(BIN)/deck check $(SOURCE)
 	$(BIN)/deck verify $(SOURCE)
 	$(BIN)/python -m pytest -q
+
+preview: $(OUT)/$(DECKID).html ## Write build/fastapi-interview.html: every card as Anki shows it (offline)
+
+$(OUT)/$(DECKID).html: $(SOURCE) $(CODE) $(VENV)/.deck
+	$(BIN)/deck preview $(SOURCE) --out $(OUT)
+
+screenshots: $(VENV)/.test browser ## Regenerate the README images in docs/ (PDF page after make deck)
+	$(BIN)/python tests/test_browser.py docs
+
+# The browser tests drive Debian's chromium; install it when missing. Failure (no root, no apt)
+# is tolerated: those tests then skip and say why.
+.PHONY: browser
+browser: ## Install Debian's chromium for the browser tests if it is missing
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "warning: could not install chromium; the browser tests will be skipped"
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -158,5 +158,33 @@ def verify(source: Path, timeout: int, workers: int | None, cards: tuple[str, ..
         sys.exit(EXIT_SOURCE)
 
 
+@main.command()
+@source_argument
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Output folder.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def preview(source: Path, out: Path, quiet: bool) -> None:
+    """Validate SOURCE and write OUT/<deck id>.html: every card's front and back as Anki shows them.
+
+    One offline file with search, topic navigation and night-mode and phone-width toggles.
+    The lock file is neither read nor written. Exit codes: 0 written; 1 the source has
+    problems; 3 the file could not be written.
+    """
+    from .preview import preview as run_preview
+
+    try:
+        result = run_preview(source, out)
+    except DeckError as error:
+        _fail(error)
+        return
+    if quiet:
+        return
+    click.echo(f"{result.deck.title}: {result.cards} cards in {len(result.deck.topics)} topics, "
+               f"{result.sections} sections")
+    click.echo(f"  wrote {result.path} ({_size(result.path)})")
+    click.echo(f"  open {result.path.resolve().as_uri()}")
+    click.echo(f"  in {result.seconds:.2f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
