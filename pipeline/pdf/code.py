@@ -1,4 +1,4 @@
-"""Highlighted code → styled runs per printed line, wrapped to the column with a continuation mark.
+"""Highlighted code → styled runs per printed line, wrapped to the column with a visible mark.
 
 Our own small formatter over :func:`pipeline.highlight.tokens`: reportlab's ``pygments2xpre``
 drops bold and italic and miscolours tokens. Each token gets its Pygments style's colour, bold
@@ -12,6 +12,8 @@ parser, which was the single largest cost of the sheet when code went in as mark
 from __future__ import annotations
 
 from functools import cache, lru_cache
+from typing import NamedTuple
+
 from pygments.token import _TokenType
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -22,8 +24,15 @@ Format = tuple[bool, bool, str | None]
 """(bold, italic, colour as ``#rrggbb`` or ``None`` for the default text colour)."""
 Run = tuple[Format, str]
 """A stretch of one line in one format."""
-Line = tuple[Run, ...]
-"""One printed line (a source line, or one piece of a wrapped one)."""
+
+
+class Line(NamedTuple):
+    """One printed line: a source line, or one piece of a wrapped one."""
+
+    runs: tuple[Run, ...]
+    continued: bool
+    """Whether this piece continues the line above (it then starts with the continuation mark)."""
+
 
 _PLAIN: Format = (False, False, None)
 _BREAK_AFTER = frozenset(" ,;([{")
@@ -33,7 +42,12 @@ _BREAK_AFTER = frozenset(" ,;([{")
 @cache
 def _format(style_name: str, ttype: _TokenType) -> Format:
     """Bold, italic and colour of a token type in a Pygments style (inherited from parents)."""
-    spec = highlight.style(style_name).style_for_token(ttype)
+    style = highlight.style(style_name)
+    # Lexers may invent token types no style lists (YAML's Literal.Scalar.Plain): use the
+    # nearest ancestor the style knows, as Pygments' own formatters do.
+    while not style.styles_token(ttype) and ttype.parent is not None:
+        ttype = ttype.parent
+    spec = style.style_for_token(ttype)
     color = spec["color"]
     # The style's plain text colour is the sheet's text colour: leave it to the paragraph style.
     if color in (None, "", "000000"):
@@ -50,8 +64,8 @@ def face(bold: bool, italic: bool) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _char_width(face: str, ch: str, size: float) -> float:
-    return stringWidth(ch, face, size)
+def _char_width(font: str, ch: str, size: float) -> float:
+    return float(stringWidth(ch, font, size))
 
 
 def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
@@ -66,7 +80,7 @@ def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
                 continue
             line = lines[-1]
             # Whitespace looks the same in every face (the mono faces share one advance width),
-            # so it joins the previous run: fewer runs, fewer reportlab fragments to lay out.
+            # so it joins the previous run: fewer runs, fewer font and colour switches to draw.
             if line and (line[-1][0] == fmt or piece.isspace()):
                 line[-1] = (line[-1][0], line[-1][1] + piece)
             else:
@@ -77,7 +91,7 @@ def _lines(lang: str, src: str, style_name: str) -> list[list[Run]]:
 def _width(runs: list[Run], size: float) -> float:
     # One measurement per line: the four DejaVu Sans Mono faces share every advance width
     # (tests/test_pdf.py checks this), so the regular face measures bold and italic runs too.
-    return stringWidth("".join(text for _, text in runs), fonts.MONO, size)
+    return float(stringWidth("".join(text for _, text in runs), fonts.MONO, size))
 
 
 def _wrap(runs: list[Run], width: float, size: float, mark_fmt: Format) -> list[list[Run]]:
@@ -129,19 +143,22 @@ def _runs(chars: list[tuple[Format, str]]) -> list[Run]:
 
 
 @lru_cache(maxsize=65536)
-def lines(lang: str, src: str, style_name: str, width: float, size: float, mark_color: str) -> tuple[Line, ...]:
+def lines(lang: str, src: str, style_name: str, width: float, size: float,
+          mark_color: str) -> tuple[Line, ...]:
     """The visual lines of ``src`` highlighted in ``style_name`` and wrapped to ``width`` points.
 
     Cached by content and layout: the same block in the same column is formatted once.
     """
+    fonts.register()  # measuring needs the faces; registering is done once per process
     mark: Format = (False, False, mark_color)
     text = src.rstrip("\n").expandtabs(4)
     out: list[Line] = []
     for runs in _lines(lang, text, style_name):
         # PEP 8's double blank lines cost a line of paper each; one blank line separates as well.
         if not any(piece.strip() for _, piece in runs):
-            if out and not out[-1]:
+            if out and not out[-1].runs:
                 continue
             runs = []
-        out.extend(tuple(piece) for piece in _wrap(runs, width, size, mark))
+        pieces = _wrap(runs, width, size, mark)
+        out.extend(Line(tuple(piece), n > 0) for n, piece in enumerate(pieces))
     return tuple(out)

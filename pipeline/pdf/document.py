@@ -1,4 +1,4 @@
-"""The page machinery: column frames, footer, outline headings, pinned dates.
+"""The page machinery: column frames, footer with page number and total, pinned dates.
 
 Everything here is about pages rather than content: the story module hands over a list of
 flowables and this module decides where they go and what surrounds them.
@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from .. import fonts
+from .flowables import HeadingGroup
 from .geometry import FOOTER_BASELINE, Geometry
 from .styles import Styles
 
@@ -41,10 +42,11 @@ class _PinnedTime:
         self.tzname = "UTC"
 
 
-class SheetCanvas(Canvas):
+class SheetCanvas(Canvas):  # type: ignore[misc]
     """A canvas whose dates come from the build, and that writes the page total before saving."""
 
-    def __init__(self, *args: Any, date: int, footer: Callable[[Canvas, int], None], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, date: int, footer: Callable[[Canvas, int], None],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # reportlab stamps the file with the wall clock, or with SOURCE_DATE_EPOCH when that is
         # set, and seeds the file /ID with the stamp. The sheet's date is the lock's: pin both,
@@ -66,18 +68,24 @@ class SheetCanvas(Canvas):
 class SheetDoc(BaseDocTemplate):  # type: ignore[misc]
     """Columns on every page, a footer with page number and deck title."""
 
-    def __init__(self, path: str, geometry: Geometry, styles: Styles, footer_text: str, **meta: Any) -> None:
+    def __init__(self, path: str, geometry: Geometry, styles: Styles, footer_text: str,
+                 **meta: Any) -> None:
         body = geometry.body
         width, height = geometry.pagesize
         super().__init__(path, pagesize=geometry.pagesize, leftMargin=body.x, bottomMargin=body.y,
                          rightMargin=width - body.right, topMargin=height - body.top,
-                         invariant=1, pageCompression=1, **meta)
+                         invariant=1, pageCompression=1, initialFontName=fonts.SANS, **meta)
+        # (initialFontName: otherwise every page's preamble names Helvetica, a font the PDF
+        # would then reference without embedding it.)
         self.geometry = geometry
         self.styles = styles
-        self.footer_text = footer_text
+        # The title goes right of the page number; cut it rather than let the two collide.
+        room = body.width - stringWidth("page 9999 of 9999", fonts.SANS, FOOTER_SIZE) - 24
+        self.footer_text = _fit(footer_text, room)
         frames = [Frame(r.x, r.y, r.width, r.height, leftPadding=0, rightPadding=0, topPadding=0,
                         bottomPadding=0, id=f"col{i}") for i, r in enumerate(geometry.columns())]
         self.addPageTemplates([PageTemplate("columns", frames, onPage=self._footer)])
+        self.keepTogetherClass = HeadingGroup
 
     def _footer(self, canv: Canvas, doc: Any) -> None:
         """Page number (and the total, via a form filled in at the end) left, title right."""
@@ -102,3 +110,12 @@ class SheetDoc(BaseDocTemplate):  # type: ignore[misc]
         canv.setFont(fonts.SANS, FOOTER_SIZE)
         canv.drawString(0, 0, str(pages))
         canv.endForm()
+
+
+def _fit(text: str, width: float) -> str:
+    """``text``, cut with an ellipsis to at most ``width`` points of footer type."""
+    if stringWidth(text, fonts.SANS, FOOTER_SIZE) <= width:
+        return text
+    while text and stringWidth(text + "\u2026", fonts.SANS, FOOTER_SIZE) > width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"

@@ -55,7 +55,8 @@ class Geometry:
     def pagesize(self) -> tuple[float, float]:
         """Width and height of the page."""
         size = PAPERS[self.options.paper]
-        return portrait(size) if self.options.portrait else landscape(size)
+        width, height = portrait(size) if self.options.portrait else landscape(size)
+        return float(width), float(height)
 
     @property
     def body(self) -> Rect:
@@ -69,10 +70,9 @@ class Geometry:
         n = max(1, self.options.columns)
         return (self.body.width - (n - 1) * GUTTER) / n
 
-    def columns(self, top: float | None = None) -> list[Rect]:
-        """The column frames, left to right, from the bottom margin up to ``top`` (default: the body top)."""
+    def columns(self) -> list[Rect]:
+        """The column frames, left to right; the title block flows into the first one."""
         body = self.body
-        upper = body.top if top is None else top
         step = self.column_width + GUTTER
-        return [Rect(body.x + i * step, body.y, self.column_width, upper - body.y)
+        return [Rect(body.x + i * step, body.y, self.column_width, body.height)
                 for i in range(max(1, self.options.columns))]

@@ -20,8 +20,8 @@ from .. import fonts, markup
 
 _LINKABLE = ("http://", "https://")
 """Only web links become clickable; anything else (mailto:) stays plain text."""
-_BULLETS = ("\u2022", "\u2013", "\u2022", "\u2013")
-"""Bullet per list depth: • then – alternate so nesting stays visible in grayscale."""
+_BULLETS = ("\u2022", "\u2013")
+"""Bullet per list depth: a bullet, then an en dash, alternating, so nesting shows in grayscale."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Block:
     """One paragraph-level piece of prose."""
 
     kind: str
-    """``para``, ``table`` or ``code`` (fenced code; validation forbids it, but render it anyway)."""
+    """``para``, ``table`` or ``code`` (fenced code: validation forbids it, but it would render)."""
     markup: str = ""
     """Paragraph markup (``para``), or the raw source text (``code``)."""
     depth: int = 0
@@ -39,6 +39,11 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()
     """Cell markup per row (``table``); the first row is the header when ``header``."""
     header: bool = False
+
+
+_TAGS = {"strong_open": "<b>", "strong_close": "</b>", "em_open": "<i>", "em_close": "</i>",
+         "s_open": "<strike>", "s_close": "</strike>"}
+"""Inline markdown emphasis → reportlab paragraph tags (the faces come from the family)."""
 
 
 def inline(children: Sequence[Token], link_color: str | None = None) -> str:
@@ -55,11 +60,11 @@ def inline(children: Sequence[Token], link_color: str | None = None) -> str:
             out.append(escape(tok.content))
         elif kind == "code_inline":
             out.append(_code(tok.content))
-        elif kind in ("softbreak",):
+        elif kind == "softbreak":
             out.append(" ")
         elif kind == "hardbreak":
             out.append("<br/>")
-        elif kind in ("strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"):
+        elif kind in _TAGS:
             out.append(_TAGS[kind])
         elif kind == "link_open":
             href = str(tok.attrs.get("href", ""))
@@ -71,15 +76,9 @@ def inline(children: Sequence[Token], link_color: str | None = None) -> str:
         elif kind == "link_close":
             if links and links.pop():
                 out.append("</link>")
-        elif kind == "image":
-            out.append(escape(tok.content))
-        else:  # html_inline and anything new: shown as the text it is
+        else:  # html_inline, image (its alt text) and anything new: shown as the text it is
             out.append(escape(tok.content))
     return "".join(out)
-
-
-_TAGS = {"strong_open": "<b>", "strong_close": "</b>", "em_open": "<i>", "em_close": "</i>",
-         "s_open": "<strike>", "s_close": "</strike>"}
 
 
 def _code(text: str) -> str:
@@ -108,7 +107,8 @@ def blocks(text: str, link_color: str | None = None) -> tuple[Block, ...]:
     for i, tok in enumerate(tokens):
         kind = tok.type
         if kind in ("bullet_list_open", "ordered_list_open"):
-            lists.append(_BULLETS[len(lists) % len(_BULLETS)] if kind == "bullet_list_open" else None)
+            bullet = _BULLETS[len(lists) % len(_BULLETS)]
+            lists.append(bullet if kind == "bullet_list_open" else None)
             depth += 1
         elif kind in ("bullet_list_close", "ordered_list_close"):
             lists.pop()

@@ -1,4 +1,4 @@
-"""Deck → flowables: the title block, topic bands, section headings, one kept-together block per card.
+"""Deck → flowables: title block, topic bands, section headings, one block per card.
 
 The expensive, layout-independent work (markdown walking, code formatting) is cached by
 content in :mod:`.prose` and :mod:`.code`; this module only assembles fresh flowables, since
@@ -8,15 +8,17 @@ reportlab mutates flowables while laying them out and they cannot be shared betw
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterator
+from functools import cache
 from xml.sax.saxutils import escape
 
+from reportlab.lib.colors import Color
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
 from .. import markup
-from ..model import Card, CodeBlock, Deck
+from ..model import Card, Deck
 from ..options import SheetOptions
 from . import code, prose
 from .flowables import CardBlock, CodeBox, Heading
@@ -26,7 +28,7 @@ from .styles import CODE_PAD, CODE_SIZE, Styles
 class StoryBuilder:
     """Turns a deck into the flowables of one sheet; holds what every card block shares."""
 
-    def __init__(self, styles: Styles, options: SheetOptions, width: float, column_height: float) -> None:
+    def __init__(self, styles: Styles, options: SheetOptions, width: float, column_height: float):
         self.styles = styles
         self.options = options
         self.width = width
@@ -39,15 +41,18 @@ class StoryBuilder:
 
     def story(self, deck: Deck, selected: set[str] | None, date: int) -> list[Flowable]:
         """The whole sheet: title block, then every topic and section that keeps a selected card."""
-        keep = (lambda c: True) if selected is None else (lambda c: c.id in selected)
-        count = sum(1 for _, _, c in deck.cards() if keep(c))
-        out = self.title_block(deck, count, date)
+
+        def keep(card: Card) -> bool:
+            return selected is None or card.id in selected
+
+        out = self.title_block(deck, sum(1 for _, _, c in deck.cards() if keep(c)), date)
         for ti, topic in enumerate(deck.topics):
-            sections = [(s, [c for c in s.cards if keep(c)]) for s in topic.sections]
-            sections = [(s, cards) for s, cards in sections if cards]
+            sections = [(s, kept) for s in topic.sections
+                        if (kept := [c for c in s.cards if keep(c)])]
             if not sections:
                 continue
-            out.append(Heading(escape(topic.title), self.styles.topic(ti), outline=(f"t{ti}", topic.title, 0)))
+            out.append(Heading(escape(topic.title), self.styles.topic(ti),
+                               outline=(f"t{ti}", topic.title, 0)))
             for si, (section, cards) in enumerate(sections):
                 out.append(Heading(escape(section.title), self.styles.section(ti),
                                    outline=(f"t{ti}s{si}", section.title, 1)))
@@ -55,77 +60,77 @@ class StoryBuilder:
         return out
 
     def title_block(self, deck: Deck, count: int, date: int) -> list[Flowable]:
-        """Deck title, what the answers target, card count and build date, then the description."""
+        """Deck title; card count, what the answers target and build date; the description."""
         s = self.styles
         total = deck.card_count
-        cards = f"{count} cards" if count == total else f"{count} of {total} cards (a selection)"
-        facts = [cards, time.strftime("built %Y-%m-%d", time.gmtime(date))]
+        facts = [f"{count} cards" if count == total else f"{count} of {total} cards (a selection)"]
         if deck.targets:
-            facts.insert(1, f"answers target {deck.targets}")
+            facts.append(f"answers target {deck.targets}")
+        facts.append(time.strftime("built %Y-%m-%d", time.gmtime(date)))
         out: list[Flowable] = [Paragraph(escape(deck.title), s.title),
                                Paragraph(escape(" \u00b7 ".join(facts)), s.meta)]
-        out.extend(self.prose(deck.description, s.body))
-        out.append(HRFlowable(width="100%", thickness=0.6, color=s.palette.rule, spaceBefore=2, spaceAfter=1))
+        out.extend(self.markdown(deck.description, s.body))
+        out.append(HRFlowable(width="100%", thickness=0.6, color=s.palette.rule,
+                              spaceBefore=2, spaceAfter=1))
         return out
 
     def card(self, card: Card) -> Flowable:
-        """One card as a block that is never split across columns (unless taller than a column)."""
+        """One card: question, answer, code (and ``more`` with ``--full``) kept in one column."""
         s = self.styles
         # Bold by tag rather than by a bold face in the style, so inline code in the question
         # switches to the bold mono face instead of falling back to regular.
         parts: list[Flowable] = [Paragraph(f"<b>{prose.line(card.q, self.link)}</b>", s.question)]
-        parts.extend(self.prose(card.a, s.body))
-        parts.extend(self.code(block) for block in card.code)
+        parts.extend(self.markdown(card.a, s.body))
+        parts.extend(self.code_box(block.lang, block.src) for block in card.code)
         if self.options.full and card.more:
-            parts.extend(self.prose(card.more, s.more))
+            parts.extend(self.markdown(card.more, s.more))
         return CardBlock(parts, self.column_height)
 
-    def code(self, block: CodeBlock) -> Flowable:
-        """A highlighted, pre-wrapped code block on its tinted background."""
-        return self.code_box(block.lang, block.src)
-
     def code_box(self, lang: str, src: str) -> Flowable:
-        """Code in ``lang`` formatted (cached) for this column and colour mode."""
+        """Code in ``lang``, highlighted and wrapped (cached) for this column and colour mode."""
         lines = code.lines(lang, src, self.code_style, self.code_width, CODE_SIZE, self.mark)
         return CodeBox(lines, self.styles.code, self.styles.palette.text)
 
-    def prose(self, text: str, role: Any) -> Iterable[Flowable]:
+    def markdown(self, text: str, role: ParagraphStyle) -> Iterator[Flowable]:
         """Flowables of a markdown text in the paragraph style ``role`` (lists indented from it)."""
         for block in prose.blocks(text, self.link):
-            style = self.styles.listed(role, block.depth) if block.depth else role
             if block.kind == "para":
+                style = self.styles.listed(role, block.depth) if block.depth else role
                 yield Paragraph(block.markup, style, bulletText=block.bullet)
             elif block.kind == "table":
-                yield self.table(block, style)
+                yield self.table(block)
             else:
                 yield self.code_box("text", block.markup)
 
-    def table(self, block: prose.Block, style: Any) -> Flowable:
-        """A markdown table as a small ruled table of wrapped cells, as wide as its indent allows."""
+    def table(self, block: prose.Block) -> Flowable:
+        """A markdown table: a small ruled table of wrapped cells, as wide as the column."""
         cell = self.styles.cell
         rows = [[Paragraph(f"<b>{m}</b>" if block.header and r == 0 else m, cell) for m in row]
                 for r, row in enumerate(block.rows)]
         ncols = max((len(r) for r in rows), default=1)
         for row in rows:
             row.extend(Paragraph("", cell) for _ in range(ncols - len(row)))
-        width = self.width - style.leftIndent
-        table = Table(rows, colWidths=[width / ncols] * ncols, hAlign="LEFT",
-                      style=_table_style(self.styles), spaceBefore=1.5, spaceAfter=2)
-        return table
+        return Table(rows, colWidths=[self.width / ncols] * ncols, hAlign="LEFT",
+                     repeatRows=int(block.header), style=_table_style(self.styles, block.header),
+                     spaceBefore=1.5, spaceAfter=2)
 
 
-def _hex(color: Any) -> str:
-    return "#" + color.hexval()[2:]
+def _hex(color: Color) -> str:
+    return "#" + str(color.hexval())[2:]
 
 
-def _table_style(styles: Styles) -> TableStyle:
-    rule = styles.palette.rule
-    return TableStyle([("GRID", (0, 0), (-1, -1), 0.3, rule), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                       ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                       ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)])
+@cache
+def _table_style(styles: Styles, header: bool) -> TableStyle:
+    commands = [("GRID", (0, 0), (-1, -1), 0.3, styles.palette.rule),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), styles.palette.code_back))
+    return TableStyle(commands)
 
 
 def subject(deck: Deck) -> str:
-    """The PDF subject line: the description as plain text, cut to a sentence or two."""
+    """The PDF subject line: the description as plain text, cut to about two sentences."""
     text = markup.plain_text(deck.description)
     return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "\u2026"

@@ -82,31 +82,32 @@ class Styles:
                                    leading=CODE_LEADING, backColor=p.code_back,
                                    leftIndent=CODE_PAD, rightIndent=CODE_PAD,
                                    borderPadding=(1.6, CODE_PAD, 1.6, CODE_PAD),
-                                   spaceBefore=3.2, spaceAfter=3.2, splitLongWords=0)
+                                   spaceBefore=2.4, spaceAfter=2.4, splitLongWords=0)
         self.title = ParagraphStyle("title", base, fontName=fonts.SANS + "-Bold", fontSize=15,
                                     leading=18, spaceAfter=2, textColor=p.tints[0][1])
         self.meta = ParagraphStyle("meta", base, fontSize=7, leading=8.6, textColor=p.muted)
-        self.section_rule = p.rule
-        self.topics = [ParagraphStyle(f"topic{i}", base, fontName=fonts.SANS + "-Bold", fontSize=9.5,
-                                      leading=11.5, textColor=ink, backColor=band, leftIndent=3,
-                                      rightIndent=3, borderPadding=(2, 3, 2.5, 3), spaceBefore=9,
-                                      spaceAfter=4, keepWithNext=1)
+        bold = fonts.SANS + "-Bold"
+        self.topics = [ParagraphStyle(f"topic{i}", base, fontName=bold, fontSize=9.5, leading=11.5,
+                                      textColor=ink, backColor=band, leftIndent=3, rightIndent=3,
+                                      borderPadding=(2, 3, 2.5, 3), spaceBefore=9, spaceAfter=4,
+                                      keepWithNext=1)
                        for i, (band, ink) in enumerate(p.tints)]
-        self.sections = [ParagraphStyle(f"section{i}", base, fontName=fonts.SANS + "-Bold", fontSize=8.2,
+        self.sections = [ParagraphStyle(f"section{i}", base, fontName=bold, fontSize=8.2,
                                         leading=9.8, textColor=ink, spaceBefore=5, spaceAfter=0.5,
                                         keepWithNext=1)
                          for i, (_, ink) in enumerate(p.tints)]
         self._lists: dict[tuple[str, int], ParagraphStyle] = {}
 
     def listed(self, role: ParagraphStyle, depth: int) -> ParagraphStyle:
-        """``role`` indented for a list item (or block quote) at nesting ``depth`` (1 = top level)."""
+        """``role`` indented for a list item or block quote at nesting ``depth`` (1 = top level)."""
         key = (role.name, depth)
         style = self._lists.get(key)
         if style is None:
             indent = role.leftIndent + depth * LIST_INDENT
             style = ParagraphStyle(f"{role.name}-l{depth}", role, leftIndent=indent,
-                                   bulletIndent=indent - LIST_INDENT + 1.5, bulletFontSize=role.fontSize,
-                                   bulletColor=role.textColor, spaceAfter=0.6)
+                                   bulletIndent=indent - LIST_INDENT + 1.5,
+                                   bulletFontSize=role.fontSize, bulletColor=role.textColor,
+                                   spaceAfter=0.6)
             self._lists[key] = style
         return style
 
