@@ -8,6 +8,7 @@ swept at the start of the next build.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -28,6 +29,12 @@ def prepare_folder(folder: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{folder}: the output folder is not writable")
     for leftover in folder.glob(f".*{PARTIAL}*"):
+        leftover.unlink(missing_ok=True)
+
+
+def sweep(final: Path) -> None:
+    """Delete leftovers of ``final`` from killed builds (outside the output folder: the lock)."""
+    for leftover in final.parent.glob(f".{glob.escape(final.name)}{PARTIAL}*"):
         leftover.unlink(missing_ok=True)
 
 

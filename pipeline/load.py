@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,16 @@ def _describe(value: Any) -> str:
     if isinstance(value, Seq):
         return "a list"
     return type(value).__name__
+
+
+def _right_to_left(text: str) -> str | None:
+    """The first right-to-left letter in ``text`` (Hebrew, Arabic...), if any.
+
+    The sheet lays text out left to right without bidi reordering, so such text would print reversed.
+    """
+    if text.isascii():
+        return None
+    return next((ch for ch in text if unicodedata.bidirectional(ch) in ("R", "AL")), None)
 
 
 class _Checker:
@@ -130,6 +141,9 @@ class _Checker:
         # Titles become Anki deck names, where "::" starts a subdeck.
         if "::" in title:
             self.problem(line, f"title {title!r} contains '::', which Anki reads as a subdeck separator")
+        elif title.strip().startswith(":") or title.strip().endswith(":"):
+            self.problem(line, f"title {title!r} starts or ends with ':', which Anki drops from deck names "
+                         "(next to the '::' separator)")
         if "\n" in title.strip():
             self.problem(line, "a title must be one line")
         self.glyphs(title, line, "title", fonts.SANS)
@@ -140,6 +154,12 @@ class _Checker:
             name = f"U+{ord(ch):04X}"
             self.problem(first_line + offset,
                          f"'{key}': the PDF fonts cannot draw {ch!r} ({name}); use another character")
+        rtl = _right_to_left(text)
+        if rtl:
+            offset = text[: text.index(rtl)].count("\n")
+            self.problem(first_line + offset,
+                         f"'{key}': right-to-left text ({rtl!r}, U+{ord(rtl):04X}) is not supported: the cheat-sheet "
+                         "would print it in reverse order")
 
     def code_block(self, value: Any, line: int, what: str) -> CodeBlock | None:
         node = self.mapping(value, line, f"a code block of {what}")
@@ -222,6 +242,9 @@ class _Checker:
         topic_lines: dict[str, int] = {}
         topics = self.each(self.seq(top, "topics", "the document"), "a topic",
                            lambda n: self.topic(n, topic_lines))
+        self.distinct_titles(topics, "topic")
+        for topic in topics:
+            self.distinct_titles(topic.sections, f"section of topic '{topic.id}'")
         for card_id in retired:
             if card_id in self.card_lines:
                 self.card = card_id
@@ -232,6 +255,19 @@ class _Checker:
             return None
         return Deck(id=deck_id, title=title, description=description or "", targets=targets, author=author,
                     topics=tuple(topics), retired=tuple(retired), path=self.path)
+
+    def distinct_titles(self, items: list[Topic] | tuple[Section, ...], what: str) -> None:
+        # Anki matches decks by name, ignoring case (and Unicode normalisation): two topics, or two
+        # sections of a topic, with the same title would be one deck ("Title_" on a second import).
+        seen: dict[str, Topic | Section] = {}
+        for item in items:
+            key = unicodedata.normalize("NFC", item.title).casefold()
+            if key in seen:
+                first = seen[key]
+                self.problem(item.line, f"{what} '{item.id}' has the same title as '{first.id}' (line {first.line}), "
+                             f"{item.title!r}; Anki matches decks by name, so give each its own title")
+            else:
+                seen[key] = item
 
     def topic(self, node: Map, seen: dict[str, int]) -> Topic | None:
         self.keys(node, TOPIC_KEYS, "a topic")

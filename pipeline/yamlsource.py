@@ -61,24 +61,36 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                        for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp"))
+"""Tags of plain YAML values; any other tag (``!!python/object``, ``!!binary``, ``!foo``) is refused."""
+
+
+def _tag_name(tag: str) -> str:
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
 def read(text: str, path: str) -> Any:
     """Parse ``text`` (the content of ``path``) into Map/Seq/scalars; raise YamlProblems."""
     problems: list[Problem] = []
     if text.startswith("\ufeff"):
         problems.append(Problem(path, 1, "the file starts with a byte-order mark; save it as UTF-8 without BOM"))
         raise YamlProblems(problems)
+    # Tabs are reported only when they break the parse: inside a block scalar (``src: |``) a tab
+    # after the indentation is content (Makefile recipes, Go code), not indentation.
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.lstrip(" ")
         if stripped.startswith("\t"):
             problems.append(Problem(path, number, "a tab indents this line; YAML indentation must use spaces"))
-    if problems:
-        raise YamlProblems(problems)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        if any(p.line == line for p in problems):
+            raise YamlProblems(problems) from None
         what = exc.problem or "invalid YAML"
         if exc.context:
             started = exc.context_mark.line + 1 if exc.context_mark else None
@@ -91,6 +103,7 @@ def read(text: str, path: str) -> Any:
         loader.dispose()
     if root is None:
         raise YamlProblems([Problem(path, 1, "the file is empty; expected a mapping with 'deck' and 'topics'")])
+    problems.clear()  # the tabs (if any) were content
 
     seen: set[int] = set()
     reported: set[int] = set()
@@ -107,6 +120,8 @@ def read(text: str, path: str) -> Any:
                                     "YAML aliases (*name) are not supported; write the value out"))
             return None
         seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            return refuse_tag(node)
         if isinstance(node, yaml.MappingNode):
             result = Map({}, node.start_mark.line + 1)
             for key_node, value_node in node.value:
@@ -117,7 +132,13 @@ def read(text: str, path: str) -> Any:
                     problems.append(Problem(path, key_node.start_mark.line + 1,
                                             "YAML merge keys (<<) are not supported; write the keys out"))
                     continue
-                key = str(_scalar(constructor, key_node))
+                if key_node.tag not in _PLAIN_TAGS:
+                    refuse_tag(key_node)
+                    continue
+                ok, key = scalar(key_node)
+                if not ok:
+                    continue
+                key = str(key)
                 line = key_node.start_mark.line + 1
                 if key in result.values:
                     problems.append(Problem(
@@ -134,11 +155,19 @@ def read(text: str, path: str) -> Any:
                 seq.items.append(build(item))
                 seq.item_lines.append(_content_line(item))
             return seq
+        return scalar(node)[1]
+
+    def refuse_tag(node: yaml.Node) -> None:
+        problems.append(Problem(path, node.start_mark.line + 1,
+                                f"YAML tag {_tag_name(node.tag)} is not supported; write plain values"))
+
+    def scalar(node: yaml.Node) -> tuple[bool, Any]:
         try:
-            return _scalar(constructor, node)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(path, node.start_mark.line + 1, f"bad value: {exc}"))
-            return None
+            return True, _scalar(constructor, node)
+        except Exception as exc:  # noqa: BLE001 - !!int abc, 2001-13-45...: any failure is a bad value
+            what = getattr(exc, "problem", None) or str(exc)
+            problems.append(Problem(path, node.start_mark.line + 1, f"bad value {node.value!r}: {what}"))
+            return False, None
 
     value = build(root)
     if problems:
