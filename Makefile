@@ -55,5 +55,8 @@ browser: ## Install Debian's chromium for the browser tests if it is missing
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| echo "warning: could not install chromium; the browser tests will be skipped"
 
+bench: $(VENV)/.deck ## Time our build against the naive baseline (400, 2,000, 10,000 cards); writes bench/results.md
+	$(BIN)/python bench/run.py
+
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -8,8 +8,7 @@ Lexers and formatters are created once and reused; creating them per block doubl
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 
 from pygments import lex
 from pygments.formatters import HtmlFormatter
@@ -52,9 +51,17 @@ def suggest_language(lang: str) -> str | None:
     return close[0] if close else None
 
 
-def tokens(lang: str, src: str) -> Iterator[tuple[_TokenType, str]]:
-    """The Pygments token stream of ``src`` (``src`` is reproduced exactly by the values)."""
-    return lex(src, lexer_for(lang))
+@lru_cache(maxsize=2048)
+def tokens(lang: str, src: str) -> tuple[tuple[_TokenType, str], ...]:
+    """The Pygments token stream of ``src`` (``src`` is reproduced exactly by the values).
+
+    Cached: lexing is the costliest step of both writers, and the Anki HTML and the PDF lines
+    of a block lex the same text (both strip the trailing newline), so it is lexed once. The
+    build's parent process renders every block's HTML, then records the PDF drawing of the
+    deck's last cards (see build.SPLIT): it is those blocks that must still be here, and a
+    token stream weighs ~16 KB, so the cache holds the last 2,048 blocks, not the deck.
+    """
+    return tuple(lex(src, lexer_for(lang)))
 
 
 @cache

@@ -16,6 +16,8 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
+from .cache import Store, key
+
 ALLOWED_LINK_SCHEMES = ("http://", "https://", "mailto:")
 """Links may point only here: no ``javascript:``, ``file:``, ``data:`` or relative paths."""
 
@@ -52,10 +54,21 @@ def _make_parser() -> MarkdownIt:
 _parser = _make_parser()
 
 
-@lru_cache(maxsize=65536)
-def parse(text: str) -> tuple[Token, ...]:
-    """The markdown-it token stream of ``text`` (cached: the same text parses once)."""
+def _parse(text: str) -> tuple[Token, ...]:
     return tuple(_parser.parse(text))
+
+
+parse = lru_cache(maxsize=16384)(_parse)
+"""The markdown-it token stream of ``text`` (cached: validation and rendering parse once).
+
+16,384 texts (5,000 cards) at ~4 KB each: beyond that, the memory is worth more than the
+parsing, and a build's later passes re-parse what they need."""
+
+
+def stop_caching() -> None:
+    """Parse afresh from now on, in a process that uses each text once (the PDF worker)."""
+    global parse
+    parse = _parse  # type: ignore[assignment]
 
 
 def to_html(text: str, inline: bool = False) -> str:
@@ -74,8 +87,32 @@ def walk(tokens: Sequence[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
+_valid: Store | None = None
+
+
+def remember(store: Store | None) -> None:
+    """Remember texts found valid in ``store`` (a disk cache, see cache.py); None stops it.
+
+    Validation parses every prose field; a text that passed before passes again, so a
+    rebuild parses only what changed (rendering is cached separately).
+    """
+    global _valid
+    _valid = store
+
+
 def problems(text: str) -> list[str]:
     """What in ``text`` the source format forbids; each entry is a sentence for the author."""
+    store = _valid
+    name = key("prose-valid", text) if store is not None else ""
+    if store is not None and store.get(name):
+        return []
+    found = _problems(text)
+    if store is not None and not found:
+        store.put(name, True)
+    return found
+
+
+def _problems(text: str) -> list[str]:
     found: list[str] = []
     for token in walk(parse(text)):
         if token.type in ("html_inline", "html_block"):

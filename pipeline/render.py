@@ -1,16 +1,17 @@
 """Render a card's markdown and code to the HTML every HTML output shares (Anki, preview).
 
-Rendering is pure and keyed by content, so results are cached: rebuilding after a one-card edit
-re-renders one card.
+Rendering is pure and keyed by content, so results are cached, in memory and (during a build)
+on disk: rebuilding after a one-card edit re-renders one card.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import lru_cache
 
 from . import highlight, markup
+from .cache import Store, key
 from .model import Card, CodeBlock
 
 
@@ -39,9 +40,38 @@ def code_html(block: CodeBlock) -> str:
             f'<pre class="{highlight.CSS_CLASS}"><code>{body}</code></pre></div>')
 
 
+_store: Store | None = None
+
+
+def remember(store: Store | None) -> None:
+    """Look cards up in ``store`` (a disk cache, see cache.py) and add new ones; None stops it."""
+    global _store
+    _store = store
+
+
 @lru_cache(maxsize=65536)
+def content_key(card: Card) -> str:
+    """The cache key of ``card``'s HTML: everything :func:`render_card` reads, nothing else."""
+    return key("card-html", card.q, card.a, tuple((b.lang, b.src) for b in card.code), card.more)
+
+
 def render_card(card: Card) -> RenderedCard:
     """The HTML of every visible part of ``card`` (``check`` code is never rendered)."""
+    store = _store
+    if store is None:
+        return render_plain(card)
+    name = content_key(card)
+    hit = store.get(name)
+    if hit is not None:
+        return RenderedCard(*hit)
+    rendered = render_plain(card)
+    store.put(name, astuple(rendered))
+    return rendered
+
+
+@lru_cache(maxsize=65536)
+def render_plain(card: Card) -> RenderedCard:
+    """:func:`render_card` without the disk cache (cached in memory)."""
     return RenderedCard(
         question=markup.to_html(card.q, inline=True).strip(),
         answer=markup.to_html(card.a).strip(),

@@ -142,7 +142,7 @@ def _runs(chars: list[tuple[Format, str]]) -> list[Run]:
     return runs
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=2048)
 def lines(lang: str, src: str, style_name: str, width: float, size: float,
           mark_color: str) -> tuple[Line, ...]:
     """The visual lines of ``src`` highlighted in ``style_name`` and wrapped to ``width`` points.

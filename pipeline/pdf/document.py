@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -68,7 +68,7 @@ class SheetCanvas(Canvas):  # type: ignore[misc]
 class SheetDoc(BaseDocTemplate):  # type: ignore[misc]
     """Columns on every page, a footer with page number and deck title."""
 
-    def __init__(self, path: str, geometry: Geometry, styles: Styles, footer_text: str,
+    def __init__(self, path: str | IO[bytes], geometry: Geometry, styles: Styles, footer_text: str,
                  **meta: Any) -> None:
         body = geometry.body
         width, height = geometry.pagesize

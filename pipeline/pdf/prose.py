@@ -93,7 +93,7 @@ def _code(text: str) -> str:
     return "".join(parts)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def blocks(text: str, link_color: str | None = None) -> tuple[Block, ...]:
     """The paragraphs, list items and tables of a markdown text, in order (cached by text)."""
     out: list[Block] = []

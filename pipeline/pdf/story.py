@@ -8,8 +8,10 @@ reportlab mutates flowables while laying them out and they cannot be shared betw
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import astuple
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color
@@ -18,18 +20,29 @@ from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
 from .. import markup
+from ..cache import Store, key
 from ..model import Card, Deck
 from ..options import SheetOptions
 from . import code, prose
 from .flowables import CardBlock, CodeBox, Heading
+from .replay import ReplayCard
 from .styles import CODE_PAD, CODE_SIZE, Styles
 
 
 class StoryBuilder:
     """Turns a deck into the flowables of one sheet; holds what every card block shares."""
 
-    def __init__(self, styles: Styles, options: SheetOptions, width: float, column_height: float):
+    def __init__(self, styles: Styles, options: SheetOptions, width: float, column_height: float,
+                 store: Store | None = None):
         self.styles = styles
+        self.store = store
+        """Recorded card drawings (see replay.py), or None to lay every card out afresh."""
+        self.shared: set[str] = set()
+        """Keys of the cards whose recordings :attr:`helper` returns."""
+        self.helper: Callable[[], dict[str, Any]] | None = None
+        """Returns the recordings of the :attr:`shared` cards (the parent process makes them)."""
+        self.geometry: Any = None
+        """The page geometry these were made for (set by the writer)."""
         self.options = options
         self.width = width
         self.column_height = column_height
@@ -41,11 +54,19 @@ class StoryBuilder:
 
     def story(self, deck: Deck, selected: set[str] | None, date: int) -> list[Flowable]:
         """The whole sheet: title block, then every topic and section that keeps a selected card."""
+        return self.title_block(deck, count(deck, selected), date) + self.body(deck, selected)
+
+    def body(self, deck: Deck, selected: set[str] | None) -> list[Flowable]:
+        """Every topic and section that keeps a selected card: all of the sheet but its title block.
+
+        This is nearly all of the work before the layout, and it does not depend on the build
+        date, so it can start before the date is known.
+        """
 
         def keep(card: Card) -> bool:
             return selected is None or card.id in selected
 
-        out = self.title_block(deck, sum(1 for _, _, c in deck.cards() if keep(c)), date)
+        out: list[Flowable] = []
         for ti, topic in enumerate(deck.topics):
             sections = [(s, kept) for s in topic.sections
                         if (kept := [c for c in s.cards if keep(c)])]
@@ -56,7 +77,7 @@ class StoryBuilder:
             for si, (section, cards) in enumerate(sections):
                 out.append(Heading(escape(section.title), self.styles.section(ti),
                                    outline=(f"t{ti}s{si}", section.title, 1)))
-                out.extend(self.card(card) for card in cards)
+                out.extend(map(self.card if self.store is None else self.replayable, cards))
         return out
 
     def title_block(self, deck: Deck, count: int, date: int) -> list[Flowable]:
@@ -86,6 +107,38 @@ class StoryBuilder:
             parts.extend(self.markdown(card.more, s.more))
         return CardBlock(parts, self.column_height)
 
+    def card_key(self, card: Card) -> str:
+        """The cache key of ``card``'s recorded drawing: everything the drawing depends on."""
+        more = card.more if self.options.full else None
+        return key("sheet-card", astuple(self.options), self.width, card.q, card.a,
+                   tuple((b.lang, b.src) for b in card.code), more)
+
+    def replayable(self, card: Card) -> Flowable:
+        """:meth:`card`, made only if its recorded drawing cannot serve (see replay.py).
+
+        The recording comes from the store, or, for the cards in :attr:`shared`, from
+        :attr:`helper` (the parent process's recordings, fetched when the layout needs them).
+        """
+        assert self.store is not None
+        name = self.card_key(card)
+        recording: Any = self.store.get(name)
+        if recording is None and name in self.shared and self.helper is not None:
+            helper = self.helper
+            recording = lambda: helper().get(name)  # noqa: E731
+        return ReplayCard(lambda: self.card(card), self.column_height, self.store, name, recording)
+
+    def share(self, deck: Deck, selected: set[str] | None, fraction: float,
+              least: int) -> list[tuple[str, Card]]:
+        """The last ``fraction`` of the cards to print that have no recording (none if fewer
+        than ``least``): what the build's parent process records while this one lays out."""
+        assert self.store is not None
+        todo = [(name, card) for _, _, card in deck.cards()
+                if (selected is None or card.id in selected)
+                and (name := self.card_key(card)) not in self.store]
+        if len(todo) < least:
+            return []
+        return todo[len(todo) - int(len(todo) * fraction):]
+
     def code_box(self, lang: str, src: str) -> Flowable:
         """Code in ``lang``, highlighted and wrapped (cached) for this column and colour mode."""
         lines = code.lines(lang, src, self.code_style, self.code_width, CODE_SIZE, self.mark)
@@ -113,6 +166,11 @@ class StoryBuilder:
         return Table(rows, colWidths=[self.width / ncols] * ncols, hAlign="LEFT",
                      repeatRows=int(block.header), style=_table_style(self.styles, block.header),
                      spaceBefore=1.5, spaceAfter=2)
+
+
+def count(deck: Deck, selected: set[str] | None) -> int:
+    """How many cards of ``deck`` the sheet prints."""
+    return sum(1 for _, _, c in deck.cards() if selected is None or c.id in selected)
 
 
 def _hex(color: Color) -> str:
