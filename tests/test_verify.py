@@ -48,63 +48,40 @@ def test_cli_exit_code_on_failure() -> None:
     assert "card 'raises': code failed: KeyError" in result.output
 
 
+def _python_deck(tmp_path: Path, blocks: dict[str, tuple[str, str]]) -> Path:
+    """A one-section deck with one Python card per entry: card id → (src, check)."""
+
+    def indent(text: str) -> str:
+        return "".join(f"                {line}\n" for line in text.strip().splitlines())
+
+    cards = "".join(
+        f"          - id: {card_id}\n            q: What does {card_id} do?\n            a: It runs.\n"
+        f"            code:\n              lang: python\n              src: |\n{indent(src)}"
+        + (f"              check: |\n{indent(check)}" if check else "")
+        for card_id, (src, check) in blocks.items())
+    source = tmp_path / "deck.yaml"
+    source.write_text("deck: {id: blocks, title: Blocks}\ntopics:\n  - id: t\n    title: T\n    sections:\n"
+                      "      - id: s\n        title: S\n        cards:\n" + cards, encoding="utf-8")
+    return source
+
+
 def test_blocks_run_in_isolation(tmp_path: Path) -> None:
     """A block cannot see another block's globals, and runs in its own empty folder."""
-    source = tmp_path / "iso.yaml"
-    source.write_text('''deck: {id: iso, title: Iso}
-topics:
-  - id: t
-    title: T
-    sections:
-      - id: s
-        title: S
-        cards:
-          - id: writer
-            q: Writer?
-            a: Writes.
-            code:
-              lang: python
-              src: |
-                import os
-                LEAK = 1
-                open("marker.txt", "w").write("x")
-              check: |
-                assert sorted(os.listdir(".")) == ["main.py", "marker.txt"]
-          - id: reader
-            q: Reader?
-            a: Reads.
-            code:
-              lang: python
-              src: |
-                import os
-                assert "LEAK" not in globals()
-                assert not os.path.exists("marker.txt")
-''', encoding="utf-8")
+    source = _python_deck(tmp_path, {
+        "writer": ('import os\nLEAK = 1\nopen("marker.txt", "w").write("x")',
+                   'assert sorted(os.listdir(".")) == ["main.py", "marker.txt"]'),
+        "reader": ('import os\nassert "LEAK" not in globals()\nassert not os.path.exists("marker.txt")', ""),
+    })
     report = verify(load(source), workers=1)
     assert report.ok, report.failures
+    assert report.executed == 2
 
 
 def test_blocks_run_without_the_workers_future_imports(tmp_path: Path) -> None:
     """The worker module uses `from __future__ import annotations`; blocks must not inherit it."""
-    source = tmp_path / "future.yaml"
-    source.write_text('''deck: {id: future, title: Future}
-topics:
-  - id: t
-    title: T
-    sections:
-      - id: s
-        title: S
-        cards:
-          - id: annotations
-            q: Are annotations objects?
-            a: Yes, as in a script.
-            code:
-              lang: python
-              src: |
-                def f(x: int) -> None:
-                    pass
-              check: |
-                assert f.__annotations__["x"] is int
-''', encoding="utf-8")
+    source = _python_deck(tmp_path, {
+        "annotations": ("def f(x: int) -> None:\n    pass", 'assert f.__annotations__["x"] is int'),
+    })
     report = verify(load(source), workers=1)
     assert report.ok, report.failures
+    assert report.executed == 1
