@@ -29,11 +29,13 @@ class _SafeHTMLRenderer(RendererHTML):
         return html.escape(tokens[idx].content)
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        # Validation rejects other schemes; this is the second lock on the door.
-        href = str(tokens[idx].attrs.get("href", ""))
+        # Validation rejects other schemes; this is the second lock on the door. The tokens are
+        # shared through parse()'s cache, so drop the href from a copy, never from the token.
+        token = tokens[idx]
+        href = str(token.attrs.get("href", ""))
         if not href.lower().startswith(ALLOWED_LINK_SCHEMES):
-            tokens[idx].attrs.pop("href", None)
-        return str(self.renderToken(tokens, idx, options, env))
+            token = token.copy(attrs={k: v for k, v in token.attrs.items() if k != "href"})
+        return str(self.renderToken([token], 0, options, env))
 
     def html_block(self, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return "<p>" + html.escape(tokens[idx].content).rstrip("\n") + "</p>\n"
