@@ -163,6 +163,7 @@ def reconcile(old: Lock, source: str, deck_id: str, states: list[CardState], ret
 
     by_hash = {e.hash: cid for cid, e in old.cards.items()}
     present = {s.id for s in states}
+    renamed: set[str] = set()
     for state in states:
         entry = old.cards.get(state.id)
         if state.id in old.retired:
@@ -172,6 +173,7 @@ def reconcile(old: Lock, source: str, deck_id: str, states: list[CardState], ret
         if entry is None:
             twin = by_hash.get(state.hash)
             if twin and twin not in present and twin not in retired:
+                renamed.add(twin)
                 problems.append(Problem(source, state.line, f"this looks like card '{twin}' renamed; a card's id is "
                                         f"its identity in Anki (a new id loses its review history): keep the id "
                                         f"'{twin}', or list '{twin}' under 'retired:'", state.id))
@@ -192,7 +194,7 @@ def reconcile(old: Lock, source: str, deck_id: str, states: list[CardState], ret
         if cid in retired:
             stale = True
             continue
-        if not any(p.card and f"'{cid}'" in p.message for p in problems):
+        if cid not in renamed:  # a rename was already reported at the new card's line
             problems.append(Problem(source, None, "was released (it is in the lock file) but is missing from the "
                                     "source; restore it, or list it under 'retired:' to remove it for good", cid))
     if set(new.retired) != set(old.retired):
